@@ -102,7 +102,7 @@ async def add_simulated_meter(session: aiohttp.ClientSession, token: str) -> Non
         SIMULATOR,
         {},
     ):
-        if result.get("type") == "create_entry":
+        if result.get("type") == "create_entry" or "flow_id" not in result:
             break
         async with session.post(
             f"{flow_url}/{result['flow_id']}", json=answer, headers=headers
