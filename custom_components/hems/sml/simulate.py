@@ -223,10 +223,16 @@ class MeterServer:
     slow serial line, one frame per ``interval`` seconds."""
 
     def __init__(
-        self, source: SimulatedMeter | Replay, interval: float = 1.0, chunk: int = 64
+        self,
+        source: SimulatedMeter | Replay,
+        interval: float = 1.0,
+        chunk: int = 64,
+        count: int | None = None,
     ) -> None:
-        """Nothing is opened yet."""
+        """Nothing is opened yet; ``count`` frames (None: endless), then ``done`` is set."""
         self.source = source
+        self.count = count
+        self.done = asyncio.Event()
         self.interval = interval
         self.chunk = chunk
         self.port = 0
@@ -258,7 +264,9 @@ class MeterServer:
         self._clients.add(writer)
 
     async def _pump(self) -> None:
-        while True:
+        sent = 0
+        while self.count is None or sent < self.count:
+            sent += 1
             frame = self.source.next_frame()
             for writer in list(self._clients):
                 try:
@@ -269,6 +277,7 @@ class MeterServer:
                     self._clients.discard(writer)
                     writer.close()
             await asyncio.sleep(self.interval)
+        self.done.set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,16 +288,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between frames")
     parser.add_argument("--crc", choices=CRC_VARIANTS, default="x25", help="CRC variant")
     parser.add_argument("--dump", type=Path, default=DEFAULT_DUMP, help="real dump to start from")
+    parser.add_argument("--count", type=int, help="stop after this many frames")
     args = parser.parse_args(argv)
     server_id, entries = template_from_dump(args.dump.read_bytes())
     meter = SimulatedMeter(server_id, entries, args.crc, args.interval)
 
     async def run() -> None:
-        server = MeterServer(meter, args.interval)
+        server = MeterServer(meter, args.interval, count=args.count)
         port = await server.start(args.host, args.port)
         print(f"SML meter {server_id.hex()} on tcp://{args.host}:{port}", file=sys.stderr)
         try:
-            await asyncio.Event().wait()
+            await server.done.wait()
         finally:
             await server.close()
 
