@@ -135,3 +135,31 @@ def corpus() -> Iterator[Path]:
     if not (path / "expected.json").is_file():
         pytest.fail(f"SML corpus not found at {path} (set HEMS_SML_CORPUS)")
     yield path
+
+
+type StartPeer = Callable[[bytes], Awaitable[int]]
+
+
+@pytest.fixture
+async def one_shot_peer(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[StartPeer]:
+    """A TCP peer that sends the given bytes once to each client and keeps it open."""
+    servers: list[asyncio.Server] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def start(data: bytes) -> int:
+        async def on_client(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)
+            writer.write(data)
+            await writer.drain()
+
+        server = await asyncio.start_server(on_client, "127.0.0.1", 0)
+        servers.append(server)
+        port: int = server.sockets[0].getsockname()[1]
+        return port
+
+    yield start
+    for writer in writers:
+        writer.close()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
