@@ -8,11 +8,10 @@ import contextlib
 import os
 from pathlib import Path
 
-import pytest
-
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
+import pytest
 
 from custom_components.hems.const import DOMAIN
 from custom_components.hems.sml.bench import find_corpus
@@ -64,9 +63,7 @@ type StartServer = Callable[..., Awaitable[MeterServer]]
 
 
 @pytest.fixture
-async def meter_server(
-    hass: HomeAssistant, socket_enabled: None
-) -> AsyncIterator[StartServer]:
+async def meter_server(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[StartServer]:
     """Start TCP meters on 127.0.0.1 (a replayed dump by default); closed after the test."""
     servers: list[MeterServer] = []
 
@@ -134,7 +131,7 @@ def corpus() -> Iterator[Path]:
     path = corpus_dir()
     if not (path / "expected.json").is_file():
         pytest.fail(f"SML corpus not found at {path} (set HEMS_SML_CORPUS)")
-    yield path
+    return path
 
 
 type StartPeer = Callable[[bytes], Awaitable[int]]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant import config_entries
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hems.const import CONF_KIND, DOMAIN
 from custom_components.hems.sml.const import (
@@ -260,3 +259,27 @@ async def test_serial_ports_are_offered(hass: HomeAssistant) -> None:
     offered = selector.config["options"]
     assert offered == sorted(port.device for port in list_ports.comports())
     assert selector.config["custom_value"] is True
+
+
+async def test_meter_without_server_id(hass: HomeAssistant, socket_enabled: None) -> None:
+    """A meter that does not say who it is cannot get an entry."""
+    from custom_components.hems.sml.simulate import (
+        MeterServer,
+        SimulatedMeter,
+        template_from_dump,
+    )
+
+    from .conftest import ISKRA
+
+    _, entries = template_from_dump(ISKRA.read_bytes())
+    meter = SimulatedMeter(b"", [entry for entry in entries if entry.unit is not None])
+    server = MeterServer(meter, interval=0.02)
+    port = await server.start()
+    try:
+        result = await _start(hass, "sml_tcp")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: port}
+        )
+    finally:
+        await server.close()
+    assert result["errors"] == {"base": "sml_no_server_id"}

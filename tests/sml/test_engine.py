@@ -200,3 +200,47 @@ def test_corrupt_data_does_not_crash() -> None:
     assert decoder.invalid_frames == 11
     decoder.clear()
     assert decoder.read() is None
+
+
+@pytest.mark.parametrize(
+    ("obis", "power", "expected"),
+    [
+        ("0100100700ff", 12_000, 12_000.0),  # positive: nothing to fix
+        ("0100100700ff", -29_912, -29_912.0),  # sent as 4 bytes: a genuine negative value
+        ("010010070000", -29_912, -29_912.0),  # another F field: not the entry the bug hits
+    ],
+)
+def test_dzg_fix_leaves_other_values_alone(obis: str, power: int, expected: float) -> None:
+    """Only a short negative 16.7.0*255 of a broken DZG meter is reinterpreted."""
+    from custom_components.hems.sml.simulate import Entry
+
+    broken_dzg = bytes.fromhex("0a01445a47000282225e")
+    entries = [
+        Entry(bytes.fromhex("0100600100ff"), None, None, None, broken_dzg.hex()),
+        Entry(bytes.fromhex("0100010800ff"), None, 30, -1, 1000),
+        Entry(bytes.fromhex(obis), None, 27, 0, power),
+    ]
+    meter = SimulatedMeter(broken_dzg, entries)
+    meter.next_frame()  # the meter moves its own 16.7.0*255; keep ours
+    entries[-1].value = power
+    from custom_components.hems.sml.simulate import encode_frame
+
+    _, frames = decode_all(encode_frame(broken_dzg, entries))
+    assert frames[0].readings["16.7.0"].value == expected
+
+
+def test_dzg_without_power_and_ascii_server_id() -> None:
+    """A broken DZG frame without power; an ASCII id in 0.0.9 becomes hex."""
+    from custom_components.hems.sml.simulate import Entry, encode_frame
+
+    broken_dzg = bytes.fromhex("0a01445a47000282225e")
+    entries = [
+        Entry(bytes.fromhex("0100600100ff"), None, None, None, broken_dzg.hex()),
+        Entry(bytes.fromhex("0100010800ff"), None, 30, -1, 1000),
+    ]
+    _, frames = decode_all(encode_frame(broken_dzg, entries))
+    assert frames[0].power is None
+    entries[0] = Entry(bytes.fromhex("0100000009ff"), None, None, None, "METER42")
+    _, frames = decode_all(encode_frame(b"METER42", entries))
+    assert frames[0].server_id == b"METER42".hex()
+    assert meter_number(frames[0].server_id) == "METER42"

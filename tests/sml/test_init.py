@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from syrupy.assertion import SnapshotAssertion
-
 from homeassistant import config_entries
 from homeassistant.const import CONF_HOST, CONF_PORT, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import homeassistant.util.dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.hems.const import CONF_KIND, DOMAIN
 from custom_components.hems.sml.const import (
@@ -131,9 +130,7 @@ async def test_tcp_meter_end_to_end(
 async def test_serial_meter_end_to_end(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
     """Iskra on a pseudo-terminal: set up, silent, sending again."""
     pty_meter.start()
-    entry_id = await _flow(
-        hass, "sml_serial", {CONF_DEVICE: pty_meter.path, CONF_BAUDRATE: "9600"}
-    )
+    entry_id = await _flow(hass, "sml_serial", {CONF_DEVICE: pty_meter.path, CONF_BAUDRATE: "9600"})
     power_id = entity_id(hass, ISKRA_ID, "power")
     state = hass.states.get(power_id)
     assert state is not None
@@ -180,7 +177,7 @@ async def test_state_writes_are_throttled(hass: HomeAssistant, socket_enabled: N
         assert first is not None
         seen = coordinator.decoder.valid_frames
         async with asyncio.timeout(20):
-            while coordinator.decoder.valid_frames < seen + 5:
+            while coordinator.decoder.valid_frames < seen + 5:  # noqa: ASYNC110  # no event to wait on
                 await asyncio.sleep(0.02)
         assert hass.states.get(power_id) == first  # nothing written meanwhile
         assert coordinator.state.power != float(first.state)
@@ -253,3 +250,41 @@ async def test_dzg_meter_and_diagnostics(
     assert dzg_id not in str(diagnostics)
     assert diagnostics == snapshot
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_values_the_meter_starts_sending_later_get_entities(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """A value that appears in a later frame (e.g. after entering the PIN) gets a sensor."""
+    from custom_components.hems.sml.simulate import Entry
+
+    server_id, entries = template_from_dump(ISKRA.read_bytes())
+    meter = SimulatedMeter(server_id, entries)
+
+    class Growing:
+        def next_frame(self) -> bytes:
+            if meter.sequence == 5:
+                meter.entries.append(Entry(bytes.fromhex("01000e0700ff"), None, 44, -1, 500))
+            return meter.next_frame()
+
+    server = MeterServer(Growing(), interval=0.02)  # type: ignore[arg-type]
+    port = await server.start()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=ISKRA_ID,
+        title="Iskraemeco 1ISK0067362659",
+        data={CONF_KIND: "sml", CONF_TRANSPORT: "tcp", CONF_HOST: "127.0.0.1", CONF_PORT: port},
+        options={CONF_THROTTLE: 0},
+    )
+    entry.add_to_hass(hass)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        state = await wait_for_state(
+            hass, "sensor.iskraemeco_1isk0067362659_grid_frequency", _available
+        )
+        assert state.state == "50.0"
+        assert entity_id(hass, ISKRA_ID, "14.7.0") == state.entity_id
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await server.close()

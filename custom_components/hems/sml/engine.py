@@ -59,6 +59,15 @@ _DZG_POWER_ENTRY: Final = bytes.fromhex("77070100100700ff")
 _STATUS_EXPORTING: Final = 0x20
 
 
+def octet_hex(value: str) -> str:
+    """An octet string from smllib as hex (smllib turns alphanumeric ASCII into text)."""
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return value.encode().hex()
+    return value
+
+
 class Reading(NamedTuple):
     """One scaled value and its unit."""
 
@@ -203,7 +212,7 @@ class SmlDecoder:
             unit = entry.unit
             if unit is None:
                 if key in _SERVER_ID_KEYS and isinstance(entry.value, str):
-                    server_id = entry.value
+                    server_id = octet_hex(entry.value)
                 continue
             value = entry.get_value()
             if not isinstance(value, int | float):
@@ -225,7 +234,11 @@ class SmlDecoder:
     @staticmethod
     def _server_id_from_messages(frame: object) -> str | None:
         """Parse the whole frame for the server id (meters without a 0.0.9 entry)."""
-        for message in frame.parse_frame():  # type: ignore[attr-defined]
+        try:
+            messages = frame.parse_frame()  # type: ignore[attr-defined]
+        except (SmlLibException, ValueError, TypeError, IndexError):
+            return None  # the readings are fine; only the envelope is not
+        for message in messages:
             server_id = getattr(message.message_body, "server_id", None)
             if isinstance(server_id, str) and server_id:
                 return server_id

@@ -18,9 +18,11 @@ from pathlib import Path
 import sys
 
 from smllib.crc import kermit, x25
+from smllib.errors import SmlLibException
 from smllib.reader import SmlStreamReader
+from smllib.sml_frame import SmlFrame
 
-from .engine import CRC_VARIANTS, CrcVariant
+from .engine import CRC_VARIANTS, CrcVariant, octet_hex
 
 DEFAULT_PORT = 8899
 DEFAULT_DUMP = (
@@ -83,9 +85,13 @@ class Entry:
     def encode(self) -> bytes:
         """The seven-element list entry."""
         if isinstance(self.value, int):
-            value = signed(self.value, 4) if self.obis == _POWER else unsigned(self.value, 8)
+            value = (
+                signed(self.value, 4)
+                if self.value < 0 or self.obis == _POWER
+                else unsigned(self.value, 8)
+            )
         elif isinstance(self.value, str):
-            value = octets(bytes.fromhex(self.value))
+            value = octets(bytes.fromhex(octet_hex(self.value)))
         else:
             value = _NONE
         return sml_list(
@@ -132,25 +138,33 @@ def template_from_dump(data: bytes) -> tuple[bytes, list[Entry]]:
     while True:
         try:
             frame = reader.get_frame()
-        except Exception:  # a bad frame in a dump: take the next one
+        except SmlLibException:  # a bad CRC in a dump: take the next frame
             continue
         if frame is None:
             break
-        server_id = b""
-        for message in frame.parse_frame():
-            found_id = getattr(message.message_body, "server_id", None)
-            if isinstance(found_id, str) and found_id:
-                server_id = bytes.fromhex(found_id)
-        entries = [
-            Entry(bytes.fromhex(e.obis), e.status, e.unit, e.scaler, e.value)
-            for e in frame.get_obis()
-            if e.value is None or isinstance(e.value, int | str)
-        ]
+        try:
+            server_id, entries = _template(frame)
+        except (SmlLibException, ValueError):
+            continue
         if entries:
             found = server_id, entries
     if found is None:
         raise ValueError("the dump holds no valid SML frame")
     return found
+
+
+def _template(frame: SmlFrame) -> tuple[bytes, list[Entry]]:
+    server_id = b""
+    for message in frame.parse_frame():
+        found_id = getattr(message.message_body, "server_id", None)
+        if isinstance(found_id, str) and found_id:
+            server_id = bytes.fromhex(found_id)
+    entries = [
+        Entry(bytes.fromhex(e.obis), e.status, e.unit, e.scaler, e.value)
+        for e in frame.get_obis()
+        if e.value is None or isinstance(e.value, int | str)
+    ]
+    return server_id, entries
 
 
 class SimulatedMeter:
