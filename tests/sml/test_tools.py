@@ -156,10 +156,12 @@ async def test_bench_main(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     args = ["--seconds", "0.01", "--cpu-seconds", "1", "--port", str(port)]
-    assert await hass.async_add_executor_job(bench.main, args) == 0
+    assert await hass.async_add_executor_job(bench.main, [*args, "--engine-only"]) == 0
     out = capsys.readouterr().out
     assert "frames/s" in out
-    assert "CPU share at 1 frame/s" in out
+    assert "CPU share at 1 frame/s (link + decoder)" in out
+    assert await hass.async_add_executor_job(bench.main, args) == 0
+    assert "(Home Assistant with the integration)" in capsys.readouterr().out
     assert bench.main(["--corpus", str(FIXTURES / "nothing")]) == 1
 
 

@@ -116,7 +116,10 @@ def meter_number(server_id: str | None) -> str | None:
     """Return the number printed on the meter (``1ESY1162232997``) or the raw server id."""
     if not server_id:
         return None
-    raw = bytes.fromhex(server_id)
+    try:
+        raw = bytes.fromhex(server_id)
+    except ValueError:
+        return server_id
     if len(raw) == 10 and raw[0] in (0x09, 0x0A) and flag_code(server_id):
         serial = int.from_bytes(raw[6:10])
         return f"{raw[1]:x}{raw[2:5].decode('ascii')}{raw[5]:02x}{serial:08d}"
