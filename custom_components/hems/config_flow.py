@@ -14,9 +14,10 @@ from homeassistant.core import callback
 
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
+from .wallbox.config_flow import WallboxFlow
 
 
-class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
+class HemsConfigFlow(WallboxFlow, ConfigFlow, domain=DOMAIN):
     """One flow for every entry kind."""
 
     VERSION = 1
