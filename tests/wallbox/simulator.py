@@ -32,6 +32,19 @@ def words_le(fmt: str, value: float) -> list[int]:
     return list(reversed(words_be(fmt, value)))
 
 
+class FakeClock:
+    """Seconds that only move when told to (asyncio keeps real time)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass
 class EvSimulation:
     """The car and the charge controller, whatever the register map."""

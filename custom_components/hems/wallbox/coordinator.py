@@ -95,4 +95,4 @@ class WallboxCoordinator(DataUpdateCoordinator[WallboxStatus]):
                 translation_key="wallbox_write_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        await self.async_request_refresh()
+        await self.async_refresh()

@@ -219,10 +219,6 @@ class Profile:
         register = self.registers.get("phases")
         return register is not None and register.writable and len(self.phase_options) > 1
 
-    def register(self, role: str) -> Register | None:
-        """The register that plays a role, if the box has one."""
-        return self.registers.get(role)
-
 
 def _require(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in data:
