@@ -127,7 +127,10 @@ async def test_entities_follow_the_car(
     assert state(hass, plugged) == STATE_ON
     assert state(hass, charging) == STATE_ON
     assert float(state(hass, power)) == pytest.approx(16 * 230 * 3)
-    assert float(state(hass, entity_id(hass, entry, "sensor", "current_l1"))) == pytest.approx(16)
+    current_l1 = hass.states.get(entity_id(hass, entry, "sensor", "current_l1"))
+    assert current_l1 is not None
+    assert float(current_l1.state) == pytest.approx(16)
+    assert current_l1.attributes["friendly_name"] == f"{brand} wallbox Current L1"
 
     box.sim.energy_wh += 16 * 230 * 3  # as if an hour at 11 kW had passed
     await advance(hass, sim_clock, 5)
