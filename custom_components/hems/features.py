@@ -45,8 +45,9 @@ def _features() -> dict[str, Feature]:
     # Imported here so that a feature module may import this one for the types.
     # One line per entry kind, in the order the config flow's menu offers them.
     from .sml import FEATURE as SML
+    from .wallbox import FEATURE as WALLBOX
 
-    kinds: list[Feature] = [SML]
+    kinds: list[Feature] = [SML, WALLBOX]
     return {feature.kind: feature for feature in kinds}
 
 
