@@ -12,11 +12,12 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 
+from .aggregation.config_flow import AggregationFlow
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
 
 
-class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
+class HemsConfigFlow(AggregationFlow, ConfigFlow, domain=DOMAIN):
     """One flow for every entry kind."""
 
     VERSION = 1
