@@ -353,11 +353,9 @@ class Aggregator:
         for member in members.values():
             if member.is_meter:
                 continue
-            self._mark_unavailable(member, add=True)
-            ancestor: Node | None = member.node
-            while ancestor is not None:
+            for ancestor in self.ancestors(member.node):
                 ancestor.members += 1
-                ancestor = ancestor.parent
+            self._mark_unavailable(member, add=True)
         self.dirty = set(nodes.values())
 
     def rebuild(self, specs: Sequence[NodeSpec]) -> None:
