@@ -209,7 +209,7 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
     config = tmp_path / "mosquitto.conf"
     config.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "log_dest stderr\nlog_type notice\n",
+        "log_dest stderr\n",
         encoding="utf-8",
     )
     broker = Broker(port=port, config=config)
