@@ -208,8 +208,7 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
     port = free_port()
     config = tmp_path / "mosquitto.conf"
     config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "log_dest stderr\n",
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n",
         encoding="utf-8",
     )
     broker = Broker(port=port, config=config)

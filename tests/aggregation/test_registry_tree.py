@@ -182,9 +182,7 @@ async def test_follows_registry_changes(hass: HomeAssistant, site: Site) -> None
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_site_meter_and_own_entities_are_not_members(
-    hass: HomeAssistant, site: Site
-) -> None:
+async def test_site_meter_and_own_entities_are_not_members(hass: HomeAssistant, site: Site) -> None:
     """The site meter in an area is not a member; it gives the unmeasured sensors."""
     _set_all(hass)
     meter, meter_energy = site.add_device(hass, "grid", "garden")
@@ -214,13 +212,9 @@ async def test_site_meter_and_own_entities_are_not_members(
     assert value(hass, entry, "site", "unmeasured_energy") == "4.0"
     # A second aggregation never takes the first one's sensors as members.
     other = await _setup(hass, name="Other")
-    assert not any(
-        eid.startswith("sensor.home_") for eid in other.runtime_data.aggregator.members
-    )
+    assert not any(eid.startswith("sensor.home_") for eid in other.runtime_data.aggregator.members)
     # ... nor does the first after a rebuild triggered by the second's entities.
-    assert not any(
-        eid.startswith("sensor.other_") for eid in entry.runtime_data.aggregator.members
-    )
+    assert not any(eid.startswith("sensor.other_") for eid in entry.runtime_data.aggregator.members)
     for each in (entry, other):
         assert await hass.config_entries.async_unload(each.entry_id)
 
