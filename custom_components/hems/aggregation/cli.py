@@ -30,6 +30,10 @@ from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import area_registry as ar, entity_registry as er, floor_registry as fr
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+    async_test_home_assistant,
+)
 
 from custom_components.hems.const import CONF_KIND, DOMAIN
 
@@ -87,8 +91,6 @@ def _build_registries(hass: HomeAssistant, members: int) -> Hierarchy:
 
 
 async def _setup_hems(hass: HomeAssistant) -> str:
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
-
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Bench",
@@ -129,8 +131,6 @@ async def _setup_group(hass: HomeAssistant, hierarchy: Hierarchy) -> str:
 
 
 async def _run(mode: str, members: int, seconds: int, config_dir: Path) -> Run:
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
-
     async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # find custom_components/hems
         hierarchy = _build_registries(hass, members)
