@@ -53,6 +53,7 @@ class Run:
     updates: int
     max_latency_ms: float
     site_writes: int
+    up_to_date: bool  # the site total reflected the last member change at the end
 
 
 @dataclass
@@ -64,10 +65,11 @@ class Hierarchy:
     floors: dict[int, list[int]]
 
 
-def _build_registries(hass: HomeAssistant, members: int) -> Hierarchy:
-    floors = [fr.async_get(hass).async_create(f"Floor {f}", level=f) for f in range(FLOORS)]
+def _build_registries(hass: HomeAssistant, members: int, run: str) -> Hierarchy:
+    # Names carry the run's name: under pytest the registries' storage outlives a run.
+    floors = [fr.async_get(hass).async_create(f"{run} floor {f}", level=f) for f in range(FLOORS)]
     areas = [
-        ar.async_get(hass).async_create(f"Area {a}", floor_id=floors[a % FLOORS].floor_id)
+        ar.async_get(hass).async_create(f"{run} area {a}", floor_id=floors[a % FLOORS].floor_id)
         for a in range(AREAS)
     ]
     registry = er.async_get(hass)
@@ -133,7 +135,7 @@ async def _setup_group(hass: HomeAssistant, hierarchy: Hierarchy) -> str:
 async def _run(mode: str, members: int, seconds: int, config_dir: Path) -> Run:
     async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # find custom_components/hems
-        hierarchy = _build_registries(hass, members)
+        hierarchy = _build_registries(hass, members, mode)
         for entity_id in hierarchy.members:
             hass.states.async_set(entity_id, "10", POWER)
         site: str | None = None
@@ -165,21 +167,21 @@ async def _run(mode: str, members: int, seconds: int, config_dir: Path) -> Run:
                 for entity_id in hierarchy.members[offset : offset + per_batch]:
                     if pending_since is None:
                         pending_since = time.perf_counter()
-                    hass.states.async_set(entity_id, str(10 + second + (offset % 7)), POWER)
+                    hass.states.async_set(entity_id, str(11 + second + (offset % 7)), POWER)
                     updates += 1
                 await asyncio.sleep(1.0 / BATCHES)
         await asyncio.sleep(1.0)  # let the last coalesced writes happen
         await hass.async_block_till_done()
         cpu = time.process_time() - start
         unsub()
-        if site is not None and pending_since is not None:
-            raise RuntimeError(f"{mode}: the site total missed the last changes")
+        up_to_date = site is None or pending_since is None
         await hass.async_stop(force=True)
         return Run(
             cpu_s=cpu,
             updates=updates,
             max_latency_ms=worst * 1000.0,
             site_writes=site_writes,
+            up_to_date=up_to_date,
         )
 
 
