@@ -104,6 +104,18 @@ async def test_unavailable_reset_and_unit_change(hass: HomeAssistant, site: Site
     assert power.attributes["unavailable_members"] == ["sensor.oven_power"]
     assert power.attributes["members"] == 9
     assert value(hass, entry, "site", "reporting") == "8"
+    # One member back, another gone at once: same count, the list still follows.
+    hass.states.async_set("sensor.oven_power", "2000", POWER)
+    hass.states.async_set("sensor.pc_power", STATE_UNAVAILABLE, POWER)
+    hass.states.async_set("sensor.pump_power", "650", POWER)
+    await settle(hass)
+    power = hass.states.get(sensor_id(hass, entry, "site", "power"))
+    assert power is not None
+    assert power.attributes["unavailable_members"] == ["sensor.pc_power"]
+    hass.states.async_set("sensor.oven_power", STATE_UNAVAILABLE, POWER)
+    hass.states.async_set("sensor.pc_power", "150", POWER)
+    hass.states.async_set("sensor.pump_power", "500", POWER)
+    await settle(hass)
     # Every power member gone: unknown, not zero.
     hass.states.async_set("sensor.fridge_power", STATE_UNKNOWN, POWER)
     await settle(hass)

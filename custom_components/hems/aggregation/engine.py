@@ -268,6 +268,7 @@ class Node:
     members: int = 0
     reporting: int = 0
     unavailable: set[str] = field(default_factory=set)
+    unavailable_changes: int = 0  # grows whenever ``unavailable`` changes
     # Meter side (only meaningful when ``meters`` is not empty).
     meter_power: float = 0.0
     meter_power_reporting: int = 0
@@ -423,6 +424,7 @@ class Aggregator:
             else:
                 node.unavailable.discard(member.entity_id)
             node.reporting = node.members - len(node.unavailable)
+            node.unavailable_changes += 1
             self.dirty.add(node)
 
     def _update_meter(self, member: Member, value: float | None, unit: str | None) -> None:

@@ -171,7 +171,7 @@ class NodeSensor(SensorEntity):
         node = self.node
         written = (
             self.native_value,
-            len(node.unavailable) if self.entity_description.lists_unavailable else 0,
+            node.unavailable_changes if self.entity_description.lists_unavailable else 0,
         )
         if written != self._written:
             self._written = written
