@@ -14,11 +14,12 @@ from homeassistant.core import callback
 
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
+from .aggregation.config_flow import AggregationFlow
 from .sml.config_flow import SmlFlow
 from .wallbox.config_flow import WallboxFlow
 
 
-class HemsConfigFlow(SmlFlow, WallboxFlow, ConfigFlow, domain=DOMAIN):
+class HemsConfigFlow(SmlFlow, WallboxFlow, AggregationFlow, ConfigFlow, domain=DOMAIN):
     """One flow for every entry kind."""
 
     VERSION = 1

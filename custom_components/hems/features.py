@@ -44,10 +44,11 @@ class Feature:
 def _features() -> dict[str, Feature]:
     # Imported here so that a feature module may import this one for the types.
     # One line per entry kind, in the order the config flow's menu offers them.
+    from .aggregation import FEATURE as AGGREGATION
     from .sml import FEATURE as SML
     from .wallbox import FEATURE as WALLBOX
 
-    kinds: list[Feature] = [SML, WALLBOX]
+    kinds: list[Feature] = [SML, WALLBOX, AGGREGATION]
     return {feature.kind: feature for feature in kinds}
 
 
