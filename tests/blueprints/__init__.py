@@ -1,0 +1,1 @@
+"""Tests of the HEMS automation blueprints in a real Home Assistant."""
