@@ -12,9 +12,9 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 
+from .aggregation.config_flow import AggregationFlow
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
-from .aggregation.config_flow import AggregationFlow
 from .sml.config_flow import SmlFlow
 from .wallbox.config_flow import WallboxFlow
 
