@@ -1,0 +1,1 @@
+"""Pieces shared by the features: base entity, translations of the root steps."""
