@@ -14,9 +14,10 @@ from homeassistant.core import callback
 
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
+from .loadpoint.config_flow import LoadpointFlow
 
 
-class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
+class HemsConfigFlow(LoadpointFlow, ConfigFlow, domain=DOMAIN):
     """One flow for every entry kind."""
 
     VERSION = 1

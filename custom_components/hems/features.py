@@ -44,7 +44,9 @@ class Feature:
 def _features() -> dict[str, Feature]:
     # Imported here so that a feature module may import this one for the types.
     # One line per entry kind, in the order the config flow's menu offers them.
-    kinds: list[Feature] = []
+    from .loadpoint import FEATURE as LOADPOINT
+
+    kinds: list[Feature] = [LOADPOINT]
     return {feature.kind: feature for feature in kinds}
 
 
