@@ -203,6 +203,9 @@ class LoadpointSettings:
     phase_up_min_need_kwh: float = 6.0
     """Switch up to 3p only if the vehicle still needs more than this (unknown SoC:
     always)."""
+    sun_factor: float = 0.5
+    """Share of the remaining sun hours assumed to run at the 1p maximum when judging
+    whether 1p will fill the car today (used when sun_hours_left is known)."""
     min_phase_switch_interval_s: float = 600.0
     phase_switch_duration_s: float = 60.0
     """How long a phase switch pauses charging (status phase_switching)."""
@@ -235,6 +238,11 @@ class SiteInputs:
     battery_soc: float | None = None
     grid_phase_currents_a: tuple[float, float, float] | None = None
     """House phase currents at the grid meter (import positive), for the fuse limit."""
+    sun_hours_left: float | None = None
+    """Hours until sunset today (e.g. from HA's sun.sun next_setting); None = unknown."""
+    forecast_surplus_kwh: float | None = None
+    """Expected surplus energy for the rest of today (solar forecast minus expected
+    house load); None = no forecast."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,8 +605,24 @@ class LoadpointController:
             return off(Status.IDLE, r)
 
         return self._surplus(
-            now, lp, available_w, ema, max_a, allowed, v, battery_state, plan_reason
+            site, lp, available_w, ema, max_a, allowed, v, battery_state, plan_reason
         )
+
+    def one_phase_potential_kwh(self, site: SiteInputs, voltage: float = 230.0) -> float:
+        """Energy 1p charging will likely still deliver today (0 if unknown).
+
+        With a forecast: the smaller of 80 % of the forecast surplus and the 1p maximum
+        over the remaining sun hours; without: the 1p maximum over ``sun_factor`` of the
+        remaining sun hours.
+        """
+        hours = site.sun_hours_left
+        p1 = self.max_power_w(1, voltage) / 1000.0
+        if site.forecast_surplus_kwh is not None:
+            cap = p1 * hours if hours is not None else math.inf
+            return max(0.0, min(0.8 * site.forecast_surplus_kwh, cap))
+        if hours is None:
+            return 0.0
+        return max(0.0, p1 * hours * self.settings.sun_factor)
 
     def _switch_allowed(self, now: float) -> bool:
         last = self._last_phase_switch
@@ -606,7 +630,7 @@ class LoadpointController:
 
     def _surplus(
         self,
-        now: float,
+        site_in: SiteInputs,
         lp: LoadpointInputs,
         avail: float,
         ema: float,
@@ -617,11 +641,14 @@ class LoadpointController:
         plan_reason: Reason | None,
     ) -> Decision:
         s = self.settings
+        now = site_in.now
         minpv = s.mode == ChargeMode.MINPV
         need = self.need_kwh(lp)
         min1 = self.min_power_w(min(allowed), v)
         min3 = self.min_power_w(3, v)
-        big_need = need is None or need > s.phase_up_min_need_kwh
+        big_need = need is None or need > max(
+            s.phase_up_min_need_kwh, self.one_phase_potential_kwh(site_in, v)
+        )
 
         def best_start_phases() -> int:
             if 3 in allowed and (
