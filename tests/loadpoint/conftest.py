@@ -60,7 +60,13 @@ async def charger(hass: HomeAssistant) -> None:
     assert await async_setup_component(
         hass,
         "input_boolean",
-        {"input_boolean": {"charger_enable": {}, "car_plugged": {"initial": True}}},
+        {
+            "input_boolean": {
+                "charger_enable": {},
+                "car_plugged": {"initial": True},
+                "three_phase": {"initial": True},
+            }
+        },
     )
     assert await async_setup_component(
         hass,
@@ -106,9 +112,7 @@ type EntryFactory = Callable[..., Awaitable[MockConfigEntry]]
 def setup_loadpoint(hass: HomeAssistant, charger: None) -> EntryFactory:
     """Add and set up a loadpoint entry with the helper charger."""
 
-    async def factory(
-        data: dict[str, Any] | None = None, **options: Any
-    ) -> MockConfigEntry:
+    async def factory(data: dict[str, Any] | None = None, **options: Any) -> MockConfigEntry:
         entry = MockConfigEntry(
             domain=DOMAIN,
             title="Garage",
