@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache
 
@@ -228,3 +229,63 @@ async def test_connected_sensor_unavailable_means_disconnected(
     await setup_loadpoint({CONF_CHARGER_CONNECTED: "binary_sensor.plug"}, default_mode="now")
     await site.run(30)
     assert hass.states.get("sensor.garage_status").state == "disconnected"
+
+
+async def test_session_energy_survives_a_restart(
+    hass: HomeAssistant, setup_loadpoint: EntryFactory, site: Site
+) -> None:
+    """Session energy and its solar part continue after a restart."""
+    mock_restore_cache(
+        hass,
+        [
+            State(
+                "sensor.garage_session_energy",
+                "3.5",
+                {"solar_energy_kwh": 3.0, "session_started": "2026-11-23T08:00:00+00:00"},
+            )
+        ],
+    )
+    entry = await setup_loadpoint(default_mode="now")
+    assert entry.runtime_data.session_energy_kwh == 3.5
+    assert entry.runtime_data.session_solar_share == pytest.approx(85.7)
+    await site.run(60)
+    energy = hass.states.get("sensor.garage_session_energy")
+    assert float(energy.state) > 3.5
+    assert energy.attributes["session_started"] == "2026-11-23T08:00:00+00:00"
+    assert energy.attributes["solar_energy_kwh"] == 3.0  # no sun: all from the grid
+
+
+async def test_sun_hours_reach_the_controller(
+    hass: HomeAssistant, setup_loadpoint: EntryFactory, site: Site
+) -> None:
+    """Hours to sunset come from sun.sun: 0 at night, None without it."""
+    entry = await setup_loadpoint()
+    await site.run(30)
+    assert entry.runtime_data.history[-1]["site"]["sun_hours_left"] is None
+    hass.states.async_set("sun.sun", "below_horizon")
+    await site.run(30)
+    assert entry.runtime_data.history[-1]["site"]["sun_hours_left"] == 0.0
+    setting = dt_util.utcnow() + timedelta(hours=3, seconds=30)
+    hass.states.async_set("sun.sun", "above_horizon", {"next_setting": setting.isoformat()})
+    await site.run(30)
+    assert entry.runtime_data.history[-1]["site"]["sun_hours_left"] == pytest.approx(3.0)
+    hass.states.async_set("sun.sun", "above_horizon", {})
+    await site.run(30)
+    assert entry.runtime_data.history[-1]["site"]["sun_hours_left"] is None
+
+
+async def test_missing_grid_meter_logs_once_and_recovers(
+    hass: HomeAssistant,
+    setup_loadpoint: EntryFactory,
+    site: Site,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One warning while the meter is gone, one info line when it is back."""
+    await setup_loadpoint()
+    caplog.set_level(logging.INFO)
+    site.meter_online = False
+    await site.run(150)
+    assert caplog.text.count("no grid power from sensor.grid_power") == 1
+    site.meter_online = True
+    await site.run(60)
+    assert caplog.text.count("grid power is back") == 1

@@ -143,3 +143,47 @@ async def test_no_options_flow_for_unknown_settings(hass: HomeAssistant) -> None
     """A loadpoint entry offers an options flow."""
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: KIND})
     assert config_entries.HANDLERS[DOMAIN].async_supports_options_flow(entry)
+
+
+async def test_reconfigure_picks_other_entities(
+    hass: HomeAssistant, setup_loadpoint: EntryFactory
+) -> None:
+    """Reconfiguring replaces the picks (suggesting the current ones) and keeps settings."""
+    entry = await setup_loadpoint(max_current_a=20.0)
+    hass.states.async_set("switch.wallbox", "off")
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "loadpoint"
+    schema_keys = {str(key): key for key in result["data_schema"].schema}
+    assert schema_keys[CONF_GRID_POWER].description == {"suggested_value": GRID}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE)
+    assert result["step_id"] == "loadpoint_charger"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CHARGER, CONF_CHARGER_ENABLE: "switch.wallbox"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_CHARGER_ENABLE] == "switch.wallbox"
+    assert entry.data[CONF_GRID_SIGN] == GRID_EXPORT_POSITIVE
+    assert entry.unique_id == f"{KIND}_switch.wallbox"
+    assert entry.options[OPT_MAX_CURRENT] == 20.0
+    assert entry.runtime_data.conf[CONF_CHARGER_ENABLE] == "switch.wallbox"
+
+
+async def test_reconfigure_to_a_charger_in_use_aborts(
+    hass: HomeAssistant, setup_loadpoint: EntryFactory
+) -> None:
+    """Two loadpoints cannot drive one charger."""
+    entry = await setup_loadpoint()
+    MockConfigEntry(
+        domain=DOMAIN, data={CONF_KIND: KIND}, unique_id=f"{KIND}_switch.other"
+    ).add_to_hass(hass)
+    hass.states.async_set("switch.other", "off")
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CHARGER, CONF_CHARGER_ENABLE: "switch.other"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"

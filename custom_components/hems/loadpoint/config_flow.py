@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers import selector
 import voluptuous as vol
@@ -192,6 +197,19 @@ class LoadpointFlow(ConfigFlow):
                 errors[key] = "loadpoint_not_power"
         return errors
 
+    def _loadpoint_current(self) -> dict[str, Any] | None:
+        """What a reconfigured entry holds now (None for a new entry)."""
+        if self.source != SOURCE_RECONFIGURE:
+            return None
+        entry = self._get_reconfigure_entry()
+        return {CONF_NAME: entry.title, **entry.data}
+
+    async def async_step_reconfigure_loadpoint(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the entities again; the settings stay."""
+        return await self.async_step_loadpoint()
+
     async def async_step_loadpoint(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -206,7 +224,9 @@ class LoadpointFlow(ConfigFlow):
                 return await self.async_step_loadpoint_charger()
         return self.async_show_form(
             step_id="loadpoint",
-            data_schema=self.add_suggested_values_to_schema(SITE_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                SITE_SCHEMA, user_input or self._loadpoint_current()
+            ),
             errors=errors,
         )
 
@@ -221,10 +241,21 @@ class LoadpointFlow(ConfigFlow):
                 if self.hass.states.get(user_input[key]) is None:
                     errors[key] = "loadpoint_entity_not_found"
             if not errors:
-                await self.async_set_unique_id(f"{KIND}_{user_input[CONF_CHARGER_ENABLE]}")
-                self._abort_if_unique_id_configured()
+                unique_id = f"{KIND}_{user_input[CONF_CHARGER_ENABLE]}"
+                await self.async_set_unique_id(unique_id)
                 site = dict(self._loadpoint_site)
                 title = site.pop(CONF_NAME)
+                if self.source == SOURCE_RECONFIGURE:
+                    entry = self._get_reconfigure_entry()
+                    if unique_id != entry.unique_id:
+                        self._abort_if_unique_id_configured()
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=unique_id,
+                        title=title,
+                        data={CONF_KIND: KIND, **site, **user_input},
+                    )
+                self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=title,
                     data={CONF_KIND: KIND, **site, **user_input},
@@ -232,7 +263,9 @@ class LoadpointFlow(ConfigFlow):
                 )
         return self.async_show_form(
             step_id="loadpoint_charger",
-            data_schema=self.add_suggested_values_to_schema(CHARGER_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                CHARGER_SCHEMA, user_input or self._loadpoint_current()
+            ),
             errors=errors,
         )
 

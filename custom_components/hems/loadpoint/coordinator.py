@@ -99,6 +99,8 @@ from .controller import (
 _LOGGER = logging.getLogger(__name__)
 
 LOADPOINT_ID = "loadpoint"
+SUN_ENTITY = "sun.sun"
+SUN_ABOVE_HORIZON = "above_horizon"
 POWER_FACTORS: Mapping[str | None, float] = {
     None: 1.0,
     UnitOfPower.WATT: 1.0,
@@ -278,6 +280,16 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             self.target_soc = target_soc
         self.async_update_listeners()
 
+    def restore_session(
+        self, energy_kwh: float, solar_kwh: float, started: datetime | None
+    ) -> None:
+        """Continue the session a restart interrupted (the counters never run backwards)."""
+        if self._last_cycle is not None or energy_kwh < 0:
+            return
+        self.session_energy_kwh = energy_kwh
+        self.session_solar_kwh = min(max(0.0, solar_kwh), energy_kwh)
+        self.session_started = started
+
     def plan(self, now: datetime) -> DeparturePlan | None:
         """The plan for the next departure, if a departure time and target SoC are set."""
         if self.departure is None or not self.target_soc:
@@ -376,7 +388,15 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             pv_power_w=self._power(CONF_PV_POWER),
             battery_power_w=battery,
             battery_soc=_number(self._state(CONF_BATTERY_SOC)),
+            sun_hours_left=self._sun_hours_left(now),
         )
+        if grid is None:
+            self._warn_once(
+                "grid", "%s: no grid power from %s", self.entry.title, self.conf[CONF_GRID_POWER]
+            )
+        elif "grid" in self._warned:
+            self._warned.discard("grid")
+            _LOGGER.info("%s: grid power is back", self.entry.title)
         connected = (
             self._on(CONF_CHARGER_CONNECTED) if self.conf.get(CONF_CHARGER_CONNECTED) else True
         )
@@ -391,6 +411,18 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             session_energy_kwh=self.session_energy_kwh,
         )
         return site, lp
+
+    def _sun_hours_left(self, now: float) -> float | None:
+        """Hours until sunset from HA's ``sun.sun`` (0 at night, None without it)."""
+        sun = self.hass.states.get(SUN_ENTITY)
+        if sun is None:
+            return None
+        if sun.state != SUN_ABOVE_HORIZON:
+            return 0.0
+        setting = dt_util.parse_datetime(str(sun.attributes.get("next_setting", "")))
+        if setting is None:
+            return None
+        return max(0.0, (setting.timestamp() - now) / 3600.0)
 
     def _book_energy(self, now: float, site: SiteInputs, lp: LoadpointInputs) -> None:
         """Integrate the car's power into session energy and its solar part."""

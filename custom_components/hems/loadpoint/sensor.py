@@ -15,7 +15,9 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .controller import ReasonCode, Status
 from .coordinator import LoadpointConfigEntry, LoadpointCoordinator
@@ -87,7 +89,10 @@ SENSORS: tuple[LoadpointSensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda c: round(c.session_energy_kwh, 4),
         attrs_fn=lambda c: {
-            "session_started": None if c.session_started is None else c.session_started.isoformat()
+            "session_started": (
+                None if c.session_started is None else c.session_started.isoformat()
+            ),
+            "solar_energy_kwh": round(c.session_solar_kwh, 4),
         },
     ),
     LoadpointSensorDescription(
@@ -123,6 +128,24 @@ class LoadpointSensor(LoadpointEntity, SensorEntity):
         return self.entity_description.attrs_fn(self.coordinator)
 
 
+class SessionEnergySensor(LoadpointSensor, RestoreEntity):
+    """Session energy, continued after a restart."""
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the session's energy and its solar part."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is None:
+            return
+        try:
+            energy = float(last.state)
+            solar = float(last.attributes.get("solar_energy_kwh", 0.0))
+        except (TypeError, ValueError):
+            return
+        started = dt_util.parse_datetime(str(last.attributes.get("session_started") or ""))
+        self.coordinator.restore_session(energy, solar, started)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: LoadpointConfigEntry,
@@ -130,4 +153,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the loadpoint's sensors."""
     coordinator = entry.runtime_data
-    async_add_entities(LoadpointSensor(coordinator, d) for d in SENSORS)
+    async_add_entities(
+        (SessionEnergySensor if d.key == "session_energy" else LoadpointSensor)(coordinator, d)
+        for d in SENSORS
+    )
