@@ -53,6 +53,16 @@ POWER_TEMPLATE = (
     "{% else %}0{% endif %}"
 )
 
+# A second, 1-phase charger that is always plugged in.
+ENABLE2 = "input_boolean.charger2_enable"
+CURRENT2 = "input_number.charger2_current"
+CHARGER2_POWER = "sensor.charger2_power"
+POWER2_TEMPLATE = (
+    "{% if is_state('input_boolean.charger2_enable', 'on') %}"
+    "{{ (states('input_number.charger2_current') | float(0)) * 230 }}"
+    "{% else %}0{% endif %}"
+)
+
 
 @pytest.fixture
 async def charger(hass: HomeAssistant) -> None:
@@ -65,6 +75,7 @@ async def charger(hass: HomeAssistant) -> None:
                 "charger_enable": {},
                 "car_plugged": {"initial": True},
                 "three_phase": {"initial": True},
+                "charger2_enable": {},
             }
         },
     )
@@ -75,6 +86,7 @@ async def charger(hass: HomeAssistant) -> None:
             "input_number": {
                 "charger_current": {"min": 0, "max": 32, "step": 1, "initial": 0},
                 "vehicle_soc": {"min": 0, "max": 100, "step": 1, "initial": 40},
+                "charger2_current": {"min": 0, "max": 32, "step": 1, "initial": 0},
             }
         },
     )
@@ -95,7 +107,13 @@ async def charger(hass: HomeAssistant) -> None:
                             "unit_of_measurement": "W",
                             "device_class": "power",
                             "state": POWER_TEMPLATE,
-                        }
+                        },
+                        {
+                            "name": "charger2_power",
+                            "unit_of_measurement": "W",
+                            "device_class": "power",
+                            "state": POWER2_TEMPLATE,
+                        },
                     ]
                 }
             ]

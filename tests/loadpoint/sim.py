@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .conftest import CHARGER_POWER, GRID
+from .conftest import CHARGER2_POWER, CHARGER_POWER, GRID
 
 
 @dataclass
@@ -27,8 +27,8 @@ class Site:
     reasons: list[str] = field(default_factory=list)
 
     def charger_w(self) -> float:
-        """What the template sensor says the charger draws."""
-        return float(self.hass.states.get(CHARGER_POWER).state)
+        """What the template sensors say the chargers draw."""
+        return sum(float(self.hass.states.get(e).state) for e in (CHARGER_POWER, CHARGER2_POWER))
 
     def grid_w(self) -> float:
         """Import positive."""

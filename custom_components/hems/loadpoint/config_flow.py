@@ -59,6 +59,7 @@ from .const import (
     OPT_MODE,
     OPT_PHASE_SWITCHING,
     OPT_PHASES_MAX,
+    OPT_PRIORITY,
     OPT_PRIORITY_SOC,
     OPT_SMOOTHING,
     OPT_STALE_AFTER,
@@ -131,6 +132,7 @@ def _number(
 
 SETTINGS: dict[str, Any] = {
     OPT_MODE: _choice("loadpoint_mode", [str(m) for m in ChargeMode]),
+    OPT_PRIORITY: _number(0, 10, 1),
     OPT_CYCLE_S: _number(5, 300, 1, "s"),
     OPT_MIN_CURRENT: _number(1, 32, 0.1, "A"),
     OPT_MAX_CURRENT: _number(1, 63, 0.1, "A"),

@@ -29,6 +29,7 @@ BATTERY_CHARGE_POSITIVE: Final = "charge_positive"
 # --- settings (entry.options); defaults below
 OPT_CYCLE_S: Final = "cycle_s"
 OPT_MODE: Final = "default_mode"
+OPT_PRIORITY: Final = "priority"
 OPT_MIN_CURRENT: Final = "min_current_a"
 OPT_MAX_CURRENT: Final = "max_current_a"
 OPT_CURRENT_STEP: Final = "current_step_a"
@@ -54,6 +55,7 @@ OPT_FOLLOW_TIMEOUT: Final = "follow_timeout_s"
 DEFAULTS: Final[dict[str, float | int | bool | str]] = {
     OPT_CYCLE_S: 30,
     OPT_MODE: "pv",
+    OPT_PRIORITY: 0,
     OPT_MIN_CURRENT: 6.0,
     OPT_MAX_CURRENT: 16.0,
     OPT_CURRENT_STEP: 1.0,

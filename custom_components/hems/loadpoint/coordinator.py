@@ -79,6 +79,7 @@ from .const import (
     OPT_MODE,
     OPT_PHASE_SWITCHING,
     OPT_PHASES_MAX,
+    OPT_PRIORITY,
     OPT_PRIORITY_SOC,
     OPT_SMOOTHING,
     OPT_STALE_AFTER,
@@ -98,7 +99,6 @@ from .controller import (
 
 _LOGGER = logging.getLogger(__name__)
 
-LOADPOINT_ID = "loadpoint"
 SUN_ENTITY = "sun.sun"
 SUN_ABOVE_HORIZON = "above_horizon"
 POWER_FACTORS: Mapping[str | None, float] = {
@@ -123,6 +123,7 @@ def loadpoint_settings(options: Mapping[str, Any], phases_entity: bool) -> Loadp
     phases_max = int(option(options, OPT_PHASES_MAX))
     return LoadpointSettings(
         mode=ChargeMode(option(options, OPT_MODE)),
+        priority=int(option(options, OPT_PRIORITY)),
         min_current_a=float(option(options, OPT_MIN_CURRENT)),
         max_current_a=float(option(options, OPT_MAX_CURRENT)),
         current_step_a=float(option(options, OPT_CURRENT_STEP)),
@@ -207,6 +208,7 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
     def __init__(self, hass: HomeAssistant, entry: LoadpointConfigEntry) -> None:
         """Set the controller up from the entry's data and options."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=entry.title)
+        self.running = False
         self.entry: LoadpointConfigEntry = entry
         data: Mapping[str, Any] = entry.data
         self.conf = data
@@ -215,9 +217,9 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
         self.follow_timeout_s = float(option(options, OPT_FOLLOW_TIMEOUT))
         self.site = SiteController(
             site_settings(options),
-            {LOADPOINT_ID: loadpoint_settings(options, bool(data.get(CONF_CHARGER_PHASES)))},
+            {entry.entry_id: loadpoint_settings(options, bool(data.get(CONF_CHARGER_PHASES)))},
         )
-        self.controller = self.site.loadpoints[LOADPOINT_ID]
+        self.controller = self.site.loadpoints[entry.entry_id]
         self.departure: time | None = None
         self.target_soc: float | None = None
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LENGTH)
@@ -228,7 +230,7 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
         self.not_following: str | None = None
         self._connected: bool | None = None
         self._last_cycle: float | None = None
-        self._running = False
+        self.running = False
         self._warned: set[str] = set()
 
     @property
@@ -304,24 +306,63 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
     async def _async_tick(self, _now: datetime) -> None:
         await self.async_cycle()
 
-    async def async_cycle(self) -> None:
-        """Run one control cycle (skipped while the previous one still writes)."""
-        if self._running:
-            return
-        self._running = True
-        try:
-            await self._async_cycle()
-        finally:
-            self._running = False
+    def peers(self) -> list[LoadpointCoordinator]:
+        """Loaded loadpoints on the same grid meter (this one included), by entry id.
 
-    async def _async_cycle(self) -> None:
+        They share one site: the first one runs the cycle for all, so the surplus is
+        shared by priority instead of being spent twice.
+        """
+        found = [self]
+        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            other = getattr(entry, "runtime_data", None)
+            if (
+                isinstance(other, LoadpointCoordinator)
+                and other is not self
+                and other.conf.get(CONF_GRID_POWER) == self.conf.get(CONF_GRID_POWER)
+            ):
+                found.append(other)
+        return sorted(found, key=lambda c: c.entry.entry_id)
+
+    async def async_cycle(self) -> None:
+        """Run one control cycle of this loadpoint's site (the site's leader runs it)."""
+        peers = self.peers()
+        if peers[0] is not self or any(p.running for p in peers):
+            return
+        for peer in peers:
+            peer.running = True
+        try:
+            await self._async_cycle(peers)
+        finally:
+            for peer in peers:
+                peer.running = False
+
+    async def _async_cycle(self, peers: list[LoadpointCoordinator]) -> None:
         utcnow = dt_util.utcnow()
         now = utcnow.timestamp()
-        site, lp = self._read_inputs(now)
-        self._book_energy(now, site, lp)
-        self.controller.set_plan(self.plan(utcnow))
-        decision = self.site.update(site, {LOADPOINT_ID: lp})[LOADPOINT_ID]
-        await self._apply(now, decision)
+        site = self._read_site(now)
+        inputs: dict[str, LoadpointInputs] = {}
+        for peer in peers:
+            lp = peer.read_loadpoint()
+            peer.book_energy(now, site, lp)
+            peer.controller.set_plan(peer.plan(utcnow))
+            inputs[peer.entry.entry_id] = lp
+        shared = SiteController(self.site.settings)
+        shared.loadpoints = {peer.entry.entry_id: peer.controller for peer in peers}
+        decisions = shared.update(site, inputs)
+        for peer in peers:
+            decision = decisions[peer.entry.entry_id]
+            await peer.apply(now, decision)
+            peer.record(utcnow, site, inputs[peer.entry.entry_id], decision, len(peers))
+
+    def record(
+        self,
+        utcnow: datetime,
+        site: SiteInputs,
+        lp: LoadpointInputs,
+        decision: Decision,
+        loadpoints_on_site: int,
+    ) -> None:
+        """Keep the decision with its inputs and tell the entities."""
         self.history.append(
             {
                 "time": utcnow.isoformat(),
@@ -336,6 +377,7 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
                     "available_power_w": round(decision.available_power_w, 1),
                     "target_power_w": round(decision.target_power_w, 1),
                 },
+                "loadpoints_on_site": loadpoints_on_site,
                 "not_following": self.not_following,
             }
         )
@@ -371,7 +413,7 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             return 3 if state.state == STATE_ON else 1
         return phases_of(state.state)
 
-    def _read_inputs(self, now: float) -> tuple[SiteInputs, LoadpointInputs]:
+    def _read_site(self, now: float) -> SiteInputs:
         grid_state = self._state(CONF_GRID_POWER)
         grid = self._power(CONF_GRID_POWER)
         if grid is not None and self.conf.get(CONF_GRID_SIGN) == GRID_EXPORT_POSITIVE:
@@ -397,12 +439,17 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
         elif "grid" in self._warned:
             self._warned.discard("grid")
             _LOGGER.info("%s: grid power is back", self.entry.title)
+        return site
+
+    def read_loadpoint(self) -> LoadpointInputs:
+        """The charger's and the vehicle's state."""
+        # Without a plugged-in sensor the car counts as connected.
         connected = (
             self._on(CONF_CHARGER_CONNECTED) if self.conf.get(CONF_CHARGER_CONNECTED) else True
         )
         power = max(0.0, self._power(CONF_CHARGER_POWER) or 0.0)
         charging = self._on(CONF_CHARGER_CHARGING) if self.conf.get(CONF_CHARGER_CHARGING) else None
-        lp = LoadpointInputs(
+        return LoadpointInputs(
             connected=bool(connected),
             charging=power > 50.0 if charging is None else charging,
             power_w=power,
@@ -410,7 +457,6 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             vehicle_soc=_number(self._state(CONF_VEHICLE_SOC)),
             session_energy_kwh=self.session_energy_kwh,
         )
-        return site, lp
 
     def _sun_hours_left(self, now: float) -> float | None:
         """Hours until sunset from HA's ``sun.sun`` (0 at night, None without it)."""
@@ -424,7 +470,7 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             return None
         return max(0.0, (setting.timestamp() - now) / 3600.0)
 
-    def _book_energy(self, now: float, site: SiteInputs, lp: LoadpointInputs) -> None:
+    def book_energy(self, now: float, site: SiteInputs, lp: LoadpointInputs) -> None:
         """Integrate the car's power into session energy and its solar part."""
         if lp.connected and self._connected is False:
             self.session_energy_kwh = 0.0
@@ -445,10 +491,11 @@ class LoadpointCoordinator(DataUpdateCoordinator[Decision | None]):
             self.session_started = dt_util.utcnow()
 
     # ------------------------------------------------------------- the charger
-    async def _apply(self, now: float, decision: Decision) -> None:
+    async def apply(self, now: float, decision: Decision) -> None:
+        """Write the decision to the charger's entities and check they follow."""
         commands: list[tuple[str, CommandValue]] = []
         phases_entity = self.conf.get(CONF_CHARGER_PHASES)
-        if phases_entity and self.controller.settings.phase_switching:
+        if phases_entity:  # also with fixed phases: keep the charger on what we assume
             commands.append((phases_entity, decision.phases))
         if decision.enable:
             commands.append((self.conf[CONF_CHARGER_CURRENT], decision.current_a))
