@@ -8,14 +8,14 @@ copied). All run in pv mode with a departure plan where the original supports on
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
+import sys
 
 from .sim import MAX_A, MIN_A, VOLTAGE, Cmd, Obs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from custom_components.hems.loadpoint.controller import (  # noqa: E402
+from custom_components.hems.loadpoint.controller import (
     ChargeMode,
     DeparturePlan,
     LoadpointInputs,

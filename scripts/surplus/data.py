@@ -35,8 +35,8 @@ PV_SCALE = 2.5
 
 # The two real-data months used by default (see docs/benchmarks.md).
 MONTHS = {
-    "sunny": (dt_mod.date(2012, 6, 1), 30),  # June 2012, day-to-day CV 0.21
-    "changeable": (dt_mod.date(2012, 4, 1), 30),  # April 2012, day-to-day CV 0.62
+    "sunny": (dt_mod.date(2012, 6, 1), 30),  # June 2012, day-to-day CV 0.21, no gaps
+    "changeable": (dt_mod.date(2013, 4, 1), 30),  # April 2013, day-to-day CV 0.49
 }
 
 

@@ -196,6 +196,8 @@ class LoadpointSettings:
     min_off_time_s: float = 120.0
     smoothing_s: float = 60.0
     """Time constant of the moving average used for start/stop/phase decisions."""
+    phase_smoothing_s: float = 300.0
+    """Time constant of the slower moving average used for 1p/3p decisions."""
     phase_up_delay_s: float = 120.0
     phase_down_delay_s: float = 180.0
     phase_hysteresis_w: float = 400.0
@@ -302,6 +304,9 @@ class LoadpointController:
         self._ema_t: float | None = None
         self._last: Decision | None = None
         self._switch_pauses = False
+        self._slow: float | None = None
+        self._total: float | None = None
+        self._max_a = self.settings.max_current_a
 
     # ----------------------------------------------------------------- public API
     @property
@@ -366,12 +371,15 @@ class LoadpointController:
 
     def _update_ema(self, now: float, value: float) -> float:
         tau = self.settings.smoothing_s
-        if self._ema is None or self._ema_t is None or tau <= 0:
-            self._ema = value
+        tau_slow = self.settings.phase_smoothing_s
+        if self._ema is None or self._slow is None or self._ema_t is None:
+            self._ema = self._slow = value
         else:
             dt = max(0.0, now - self._ema_t)
-            a = 1.0 - math.exp(-dt / tau)
+            a = 1.0 - math.exp(-dt / tau) if tau > 0 else 1.0
             self._ema += a * (value - self._ema)
+            b = 1.0 - math.exp(-dt / tau_slow) if tau_slow > 0 else 1.0
+            self._slow += b * (value - self._slow)
         self._ema_t = now
         return self._ema
 
@@ -417,6 +425,8 @@ class LoadpointController:
             or phases != self._phases
             or (enable and abs(current - self._current) > _EPS)
         )
+        # Going over the fuse room is never held back by the command rate limit.
+        safety = safety or (self._enabled and self._current > self._max_a + _EPS)
         if (
             changed
             and not safety
@@ -463,20 +473,25 @@ class LoadpointController:
         settings: SiteSettings | None = None,
         max_current_a: float | None = None,
         battery_state: str | None = None,
+        total_available_w: float | None = None,
     ) -> Decision:
         """Decide one cycle for this loadpoint.
 
         ``available_w`` is the raw surplus assigned to this loadpoint including what it
         draws now; ``max_current_a`` the fuse room (None = no fuse limit);
         ``battery_state`` one of None, "priority", "buffer", "buffer_start" (see
-        :class:`SiteController`). Normally called by :meth:`SiteController.update`.
+        :class:`SiteController`); ``total_available_w`` the site's surplus before
+        higher-priority loadpoints took their share (for the ``priority`` reason).
+        Normally called by :meth:`SiteController.update`.
         """
+        self._total = total_available_w
         site_s = settings or SiteSettings()
         s = self.settings
         now = site.now
         v = site_s.voltage_v
         ema = self._update_ema(now, available_w)
         max_a = s.max_current_a if max_current_a is None else min(s.max_current_a, max_current_a)
+        self._max_a = max_a
         allowed = self._phases_allowed()
         fuse_limited = max_current_a is not None and max_current_a < s.max_current_a - _EPS
 
@@ -697,6 +712,14 @@ class LoadpointController:
                     "surplus_w": round(ema),
                     "needed_w": round(need_w),
                 }
+                if (
+                    code == ReasonCode.NO_SURPLUS
+                    and self._total is not None
+                    and self._total >= need_w
+                    and avail < self._total - 1.0
+                ):
+                    code = ReasonCode.PRIORITY
+                    params = {"surplus_w": round(self._total)}
                 return self._commit(
                     now,
                     False,
@@ -781,11 +804,9 @@ class LoadpointController:
             )
         target_ph = ph
         if 1 in allowed and 3 in allowed:
-            up = ph == 1 and ema >= min3 + s.phase_hysteresis_w and big_need
-            down = ph == 3 and (
-                ema < min3 - s.phase_hysteresis_w
-                or (battery_state == "buffer" and ema < min3 - s.phase_hysteresis_w)
-            )
+            slow = self._slow if self._slow is not None else ema
+            up = ph == 1 and min(ema, slow) >= min3 + s.phase_hysteresis_w and big_need
+            down = ph == 3 and max(ema, slow) < min3 - s.phase_hysteresis_w
             e_up = self._timer("_up_since", up, now)
             e_down = self._timer("_down_since", down, now)
             delay = None
@@ -828,12 +849,12 @@ class LoadpointController:
         cur = self._current_for(avail, ph, v, max_a)
         min_ph = self.min_power_w(ph, v)
         low = ema < min_ph - s.disable_threshold_w
-        if minpv or battery_state == "buffer":
+        if minpv or battery_state in ("buffer", "buffer_start"):
             self._disable_since = None
             if low or avail < min_ph:
                 code = (
                     ReasonCode.BATTERY_BUFFER
-                    if (battery_state == "buffer" and not minpv)
+                    if (battery_state in ("buffer", "buffer_start") and not minpv)
                     else ReasonCode.MIN_CURRENT
                 )
                 return self._commit(
@@ -1031,6 +1052,7 @@ class SiteController:
         s = self.settings
         v = s.voltage_v
         remaining = self.available_power_w(site, inputs)
+        total = remaining
         bstate = self.battery_state(site)
         room: list[float] | None = None
         if s.fuse_limit_a is not None:
@@ -1049,7 +1071,8 @@ class SiteController:
             lp = inputs.get(lp_id, LoadpointInputs(connected=False))
             max_a = None
             if room is not None:
-                phases_used: Sequence[float] = room if ctl.phases == 3 else room[:1]
+                # conservative: a loadpoint that may use 3 phases must fit on all three
+                phases_used: Sequence[float] = room if ctl.settings.phases_max == 3 else room[:1]
                 max_a = max(0.0, min(phases_used))
             d = ctl.step(
                 site,
@@ -1058,6 +1081,7 @@ class SiteController:
                 settings=s,
                 max_current_a=max_a,
                 battery_state=bstate,
+                total_available_w=total,
             )
             if d.enable:
                 remaining -= d.target_power_w
