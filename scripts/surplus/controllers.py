@@ -119,11 +119,10 @@ class EvccLike:
                 self.phases, self.last_switch = 3, t
                 self.current = max(MIN_A, min(MAX_A, math.floor(tgt / 3)))
                 return Cmd(True, self.current, 3)
-        if self.phases == 1 or blackout:
-            if self.t_disable.run(tgt < MIN_A, t) >= 180:
-                self.t_disable.run(False, t)
-                self.enabled = False
-                return Cmd(False, self.current, self.phases)
+        if (self.phases == 1 or blackout) and self.t_disable.run(tgt < MIN_A, t) >= 180:
+            self.t_disable.run(False, t)
+            self.enabled = False
+            return Cmd(False, self.current, self.phases)
         self.current = max(MIN_A, min(MAX_A, math.floor(tgt)))
         return Cmd(True, self.current, self.phases)
 

@@ -62,7 +62,8 @@ def test_pipeline_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     for m in ctl.values():
         assert set(m) >= KEYS
         assert 0.0 <= m["solar_share"] <= 1.0
-        assert m["starts"] >= 0 and m["phase_switches"] >= 0
+        assert m["starts"] >= 0
+        assert m["phase_switches"] >= 0
     opt = ctl["optimum"]
     assert opt["solar_kwh"] > 5.0
     assert opt["pct_of_optimum"] == 100.0
@@ -84,7 +85,8 @@ def test_load_csv_resamples_and_rejects_bad_input(tmp_path: Path) -> None:
     )
     p = load_csv(good, dt=5.0)
     assert p.n == 360
-    assert p.pv_w[0] == 1000 and p.pv_w[180] == pytest.approx(2000)
+    assert p.pv_w[0] == 1000
+    assert p.pv_w[180] == pytest.approx(2000)
     bad = tmp_path / "b.csv"
     bad.write_text("time,pv\n2024-06-03T12:00:00,1\n", encoding="utf-8")
     with pytest.raises(ValueError, match="missing columns"):

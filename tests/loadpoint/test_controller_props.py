@@ -147,4 +147,5 @@ def test_stale_data_leads_to_safe_state(seq: list[float], mode: ChargeMode) -> N
         if mode == ChargeMode.PV:
             assert not d.enable
         else:
-            assert d.enable and d.current_a == 6.0
+            assert d.enable
+            assert d.current_a == 6.0

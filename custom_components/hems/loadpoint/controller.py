@@ -188,7 +188,7 @@ class LoadpointSettings:
     """Stop after this much energy in the session."""
     enable_threshold_w: float = 0.0
     """Extra surplus (W) above the minimum charging power needed to start."""
-    disable_threshold_w: float = 600.0
+    disable_threshold_w: float = 300.0
     """Grid import (W) tolerated at min current before stopping."""
     enable_delay_s: float = 60.0
     disable_delay_s: float = 180.0
@@ -200,7 +200,7 @@ class LoadpointSettings:
     """Time constant of the slower moving average used for 1p/3p decisions."""
     phase_up_delay_s: float = 120.0
     phase_down_delay_s: float = 180.0
-    phase_hysteresis_w: float = 400.0
+    phase_hysteresis_w: float = 700.0
     """Up to 3p above 3p-min + this; down to 1p below 3p-min - this."""
     phase_up_min_need_kwh: float = 6.0
     """Switch up to 3p only if the vehicle still needs more than this (unknown SoC:
@@ -208,7 +208,7 @@ class LoadpointSettings:
     sun_factor: float = 0.5
     """Share of the remaining sun hours assumed to run at the 1p maximum when judging
     whether 1p will fill the car today (used when sun_hours_left is known)."""
-    min_phase_switch_interval_s: float = 600.0
+    min_phase_switch_interval_s: float = 1800.0
     phase_switch_duration_s: float = 60.0
     """How long a phase switch pauses charging (status phase_switching)."""
     command_interval_s: float = 10.0
