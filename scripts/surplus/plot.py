@@ -19,7 +19,13 @@ def _pick_days(runs: Mapping[str, Any]) -> list[tuple[str, Any, slice]]:
         best = None
         for day, sl in run.profile.day_slices():
             plugged = run.traces["hems"].plugged[sl]
-            if plugged.mean() < 0.95 or run.traces["hems"].car_w[sl].sum() <= 0:
+            h = run.profile.dt / 3.6e6
+            charged = min(
+                float(t.car_w[sl].sum()) * h
+                for n, t in run.traces.items()
+                if n in ("hems", "optimum", "evcc_like")
+            )
+            if plugged.mean() < 0.95 or charged < 5.0:
                 continue
             val = float(score(run.profile.pv_w[sl]))
             if best is None or val > best[0]:
