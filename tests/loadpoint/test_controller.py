@@ -421,3 +421,23 @@ def test_controller_helpers() -> None:
     site.add_loadpoint("x")
     site.set_mode("x", "minpv")
     assert site.loadpoints["x"].mode == ChargeMode.MINPV
+
+
+def test_plan_keeps_1p_when_it_still_makes_it() -> None:
+    site, loop = one()
+    loop.run(2000, 300)  # charging on 1p from surplus
+    assert site.loadpoints["a"].phases == 1
+    # need (60-50) % of 60 kWh / 0.9 = 6.7 kWh: 1.8 h at 3.68 kW
+    site.set_plan("a", DeparturePlan(target_soc=60.0, departure_time=loop.t + 3 * 3600.0))
+    d = loop.run(0, 1800)["a"]
+    assert d.reason.code == ReasonCode.MIN_ON_TIME or not d.enable
+    phases = set()
+    for _ in range(60):
+        d = loop.run(0, 30)["a"]
+        if d.reason.code == ReasonCode.PLAN_ACTIVE:
+            phases.add(d.phases)
+    # started on 1p; the test loop's SoC never rises, so it falls behind and goes 3p,
+    # without stopping in between
+    assert 1 in phases
+    assert d.enable
+    assert d.reason.code == ReasonCode.PLAN_ACTIVE

@@ -307,6 +307,7 @@ class LoadpointController:
         self._slow: float | None = None
         self._total: float | None = None
         self._max_a = self.settings.max_current_a
+        self._plan_active = False
 
     # ----------------------------------------------------------------- public API
     @property
@@ -322,6 +323,7 @@ class LoadpointController:
     def set_plan(self, plan: DeparturePlan | None) -> None:
         """Set or clear (None) the departure plan."""
         self.plan = plan
+        self._plan_active = False
 
     @property
     def last_decision(self) -> Decision | None:
@@ -546,13 +548,13 @@ class LoadpointController:
         full_phases = max(allowed)
         full_current = _floor_step(max_a, s.current_step_a)
 
-        def full(reason: Reason) -> Decision:
+        def full(reason: Reason, want: int = full_phases) -> Decision:
             self._reset_timers()
             st = Status.CHARGING
             if fuse_limited:
                 reason = Reason(reason.code, {**reason.params, "limit_a": max_a})
-            if self._phases != full_phases and self._switch_allowed(now):
-                phases = full_phases
+            if self._phases != want and self._switch_allowed(now):
+                phases = want
             else:
                 phases = self._phases if self._phases in allowed else full_phases
             return self._commit(now, True, full_current, phases, st, reason, available_w, v)
@@ -570,8 +572,19 @@ class LoadpointController:
         plan_reason: Reason | None = None
         if self.plan is not None and soc is not None:
             need = self.need_kwh(lp, self.plan.target_soc) or 0.0
+            if need <= _EPS or now >= self.plan.departure_time:
+                self._plan_active = False
             if need > _EPS:
-                p_full = self.max_power_w(full_phases, v) * min(1.0, max_a / s.max_current_a)
+                # Stay on the current phases (no contactor switch) when they still make
+                # it in time; otherwise plan with all phases.
+                plan_phases = full_phases
+                scale = min(1.0, max_a / s.max_current_a)
+                if self._phases in allowed and self._phases != full_phases:
+                    p_cur = self.max_power_w(self._phases, v) * scale
+                    left = self.plan.departure_time - now
+                    if need * 1000.0 / max(p_cur, 1.0) * 3600.0 <= left:
+                        plan_phases = self._phases
+                p_full = self.max_power_w(plan_phases, v) * scale
                 dur = need * 1000.0 / max(p_full, 1.0) * 3600.0
                 start_at = self.plan.departure_time - dur - s.plan_margin_s
                 params = {
@@ -579,8 +592,10 @@ class LoadpointController:
                     "need_kwh": round(need, 2),
                     "departure_in_s": round(max(0.0, self.plan.departure_time - now)),
                 }
-                if now >= start_at and now < self.plan.departure_time:
-                    return full(Reason(ReasonCode.PLAN_ACTIVE, params))
+                if (now >= start_at or self._plan_active) and now < self.plan.departure_time:
+                    # once started, a plan runs until the target is reached
+                    self._plan_active = True
+                    return full(Reason(ReasonCode.PLAN_ACTIVE, params), plan_phases)
                 if now < start_at:
                     plan_reason = Reason(
                         ReasonCode.PLAN_WAITING,
