@@ -15,11 +15,14 @@ from homeassistant.core import callback
 from .aggregation.config_flow import AggregationFlow
 from .const import CONF_KIND, DOMAIN
 from .features import FEATURES, AnyEntry, feature_for
+from .loadpoint.config_flow import LoadpointFlow
 from .sml.config_flow import SmlFlow
 from .wallbox.config_flow import WallboxFlow
 
 
-class HemsConfigFlow(SmlFlow, WallboxFlow, AggregationFlow, ConfigFlow, domain=DOMAIN):
+class HemsConfigFlow(
+    SmlFlow, WallboxFlow, LoadpointFlow, AggregationFlow, ConfigFlow, domain=DOMAIN
+):
     """One flow for every entry kind."""
 
     VERSION = 1

@@ -45,10 +45,11 @@ def _features() -> dict[str, Feature]:
     # Imported here so that a feature module may import this one for the types.
     # One line per entry kind, in the order the config flow's menu offers them.
     from .aggregation import FEATURE as AGGREGATION
+    from .loadpoint import FEATURE as LOADPOINT
     from .sml import FEATURE as SML
     from .wallbox import FEATURE as WALLBOX
 
-    kinds: list[Feature] = [SML, WALLBOX, AGGREGATION]
+    kinds: list[Feature] = [SML, WALLBOX, LOADPOINT, AGGREGATION]
     return {feature.kind: feature for feature in kinds}
 
 

@@ -1,0 +1,1 @@
+"""PV-surplus benchmark: data, simulation, baseline controllers and the MILP optimum."""
