@@ -16,7 +16,7 @@ from pathlib import Path
 import struct
 from typing import Any, Final
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 PROFILE_DIR: Final = Path(__file__).parent / "profiles"
 
