@@ -37,3 +37,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnyEntry) -> bool:
     return await hass.config_entries.async_unload_platforms(
         entry, list(feature_for(entry).platforms)
     )
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AnyEntry) -> None:
+    """Let the entry's feature delete what it stored."""
+    feature = feature_for(entry)
+    if feature.async_remove_entry is not None:
+        await feature.async_remove_entry(hass, entry)

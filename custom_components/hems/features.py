@@ -39,6 +39,8 @@ class Feature:
     # Integration-wide setup (actions), run once when HA loads the integration.
     async_setup: Callable[[HomeAssistant], Awaitable[None]] | None = None
     options_flow: Callable[[], OptionsFlow] | None = None
+    # Delete what the entry left behind (stored files) when the user removes it.
+    async_remove_entry: Callable[[HomeAssistant, AnyEntry], Awaitable[None]] | None = None
 
 
 def _features() -> dict[str, Feature]:

@@ -247,3 +247,20 @@ async def test_totals_survive_a_restart(hass: HomeAssistant, site: Site, restart
     await settle(hass)
     assert value(hass, entry, "site", "energy") == "3.0"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_removing_the_entry_deletes_its_totals(
+    hass: HomeAssistant, site: Site, hass_storage: dict[str, object]
+) -> None:
+    """The stored totals go with the entry; a new entry starts from zero."""
+    _set_all(hass)
+    entry = await _setup(hass)
+    hass.states.async_set("sensor.pc_energy", "12", ENERGY)
+    await settle(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"hems.aggregation.{entry.entry_id}"
+    assert key in hass_storage
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage

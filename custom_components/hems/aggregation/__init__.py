@@ -13,7 +13,7 @@ from custom_components.hems.features import Feature
 
 from .const import KIND
 from .diagnostics import async_get_diagnostics
-from .runtime import AggregationConfigEntry, AggregationRuntime
+from .runtime import AggregationConfigEntry, AggregationRuntime, totals_store
 from .sensor import async_setup_entry as async_setup_sensors
 
 
@@ -24,9 +24,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AggregationConfigEntry) 
     await runtime.async_start()
 
 
+async def async_remove_entry(hass: HomeAssistant, entry: AggregationConfigEntry) -> None:
+    """Delete the stored totals of a removed entry."""
+    await totals_store(hass, entry.entry_id).async_remove()
+
+
 FEATURE = Feature(
     kind=KIND,
     async_setup_entry=async_setup_entry,
     platforms={Platform.SENSOR: async_setup_sensors},
     async_get_diagnostics=async_get_diagnostics,
+    async_remove_entry=async_remove_entry,
 )

@@ -172,6 +172,11 @@ class MqttStatus:
     last_publish: datetime | None = None
 
 
+def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The file under .storage that keeps an entry's energy totals across restarts."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.aggregation.{entry_id}")
+
+
 class AggregationRuntime:
     """Owns the engine of one entry and connects it to Home Assistant."""
 
@@ -190,9 +195,7 @@ class AggregationRuntime:
         self._last_flush = -WRITE_INTERVAL
         self._last_save_request = -SAVE_DELAY
         self._closed = False
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.aggregation.{entry.entry_id}"
-        )
+        self._store = totals_store(hass, entry.entry_id)
         self._rebuild_debouncer = Debouncer(
             hass,
             _LOGGER,
