@@ -96,14 +96,18 @@ async def add_simulated_meter(session: aiohttp.ClientSession, token: str) -> Non
     flow_url = f"{BASE}/api/config/config_entries/flow"
     async with session.post(flow_url, json={"handler": "hems"}, headers=headers) as response:
         result = await response.json()
-    for answer in (
-        {"next_step_id": "sml"},
-        {"next_step_id": "sml_tcp"},
-        SIMULATOR,
-        {},
-    ):
-        if result.get("type") == "create_entry" or "flow_id" not in result:
+    answers: dict[str, dict[str, Any]] = {
+        "user": {"next_step_id": "sml"},
+        "sml": {"next_step_id": "sml_tcp"},
+        "sml_tcp": SIMULATOR,
+    }
+    for _ in range(5):
+        if result.get("type") != "form" and result.get("type") != "menu":
             break
+        if result.get("errors"):
+            print(f"could not add the simulated meter: {result['errors']}", file=sys.stderr)
+            return
+        answer = answers.get(result["step_id"], {})
         async with session.post(
             f"{flow_url}/{result['flow_id']}", json=answer, headers=headers
         ) as response:
@@ -114,10 +118,23 @@ async def add_simulated_meter(session: aiohttp.ClientSession, token: str) -> Non
     print(f"added the simulated meter: {result['title']}")
 
 
+async def remove_online_defaults(session: aiohttp.ClientSession, token: str) -> None:
+    """Onboarding adds default integrations; those needing the internet only clutter the log."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.get(f"{BASE}/api/config/config_entries/entry", headers=headers) as response:
+        entries = await response.json()
+    for entry in entries:
+        if entry["domain"] in ("met", "radio_browser", "google_translate"):
+            url = f"{BASE}/api/config/config_entries/entry/{entry['entry_id']}"
+            async with session.delete(url, headers=headers):
+                pass
+
+
 async def main() -> None:
     async with aiohttp.ClientSession() as session:
         token = await onboard(session, await wait_for_ha(session))
         await add_simulated_meter(session, token)
+        await remove_online_defaults(session, token)
     print(f"Home Assistant is ready on {BASE} (user {USER['username']}, {USER['password']})")
 
 
