@@ -28,8 +28,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnyEntry) -> bool:
     """Set up one entry of any kind."""
     feature = feature_for(entry)
     await feature.async_setup_entry(hass, entry)
+    if feature.options_flow is not None:
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, list(feature.platforms))
     return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: AnyEntry) -> None:
+    """Saved options take effect by reloading the entry."""
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AnyEntry) -> bool:

@@ -38,6 +38,7 @@ class Feature:
     async_get_diagnostics: Callable[[HomeAssistant, AnyEntry], Awaitable[dict[str, Any]]]
     # Integration-wide setup (actions), run once when HA loads the integration.
     async_setup: Callable[[HomeAssistant], Awaitable[None]] | None = None
+    # Saved options reload the entry (the root registers the listener).
     options_flow: Callable[[], OptionsFlow] | None = None
     # Delete what the entry left behind (stored files) when the user removes it.
     async_remove_entry: Callable[[HomeAssistant, AnyEntry], Awaitable[None]] | None = None

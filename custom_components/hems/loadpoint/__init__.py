@@ -7,7 +7,6 @@ current number, phases and power sensor, optional vehicle SoC), runs the pure
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
@@ -26,12 +25,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: LoadpointConfigEntry) ->
     coordinator = LoadpointCoordinator(hass, entry)
     entry.runtime_data = coordinator
     coordinator.start()
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """New settings: restart the loadpoint with them."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 FEATURE = Feature(

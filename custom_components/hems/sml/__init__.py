@@ -8,7 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
-from custom_components.hems.features import AnyEntry, Feature
+from custom_components.hems.features import Feature
 
 from .config_flow import SmlOptionsFlow
 from .const import KIND
@@ -24,11 +24,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmlConfigEntry) -> None:
     await coordinator.async_start()
     entry.runtime_data = coordinator
     entry.async_on_unload(coordinator.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: AnyEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_get_diagnostics(hass: HomeAssistant, entry: SmlConfigEntry) -> dict[str, Any]:

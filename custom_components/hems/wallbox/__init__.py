@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
@@ -40,12 +39,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> N
     entry.runtime_data = coordinator
     if (stop_heartbeat := coordinator.async_start_heartbeat()) is not None:
         entry.async_on_unload(stop_heartbeat)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """A new polling interval takes effect by reloading."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 FEATURE = Feature(
