@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 import logging
 import time
@@ -26,6 +27,22 @@ DEFAULT_TIMEOUT: Final = 3.0
 PLUGGED_STATES: Final = frozenset({"B", "C", "D"})
 CHARGING_STATES: Final = frozenset({"C", "D"})
 FAULT_STATES: Final = frozenset({"E", "F"})
+
+# pymodbus logs every failed connect and every unanswered request, on each retry. Our
+# callers turn these failures into errors and report an outage once (and its recovery
+# once), so pymodbus is kept quiet while one of our requests runs - and only then: other
+# integrations using pymodbus keep their logs.
+_OURS: ContextVar[bool] = ContextVar("hems_wallbox_request", default=False)
+
+
+class _QuietDuringOurRequests(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _OURS.get()
+
+
+_PYMODBUS_LOGGER = logging.getLogger("pymodbus.logging")
+if not any(isinstance(f, _QuietDuringOurRequests) for f in _PYMODBUS_LOGGER.filters):
+    _PYMODBUS_LOGGER.addFilter(_QuietDuringOurRequests())
 
 
 class WallboxError(Exception):
@@ -229,11 +246,14 @@ class WallboxDriver:
             reconnect_delay=0,
             name=f"wallbox {self.host}",
         )
+        quiet = _OURS.set(True)
         try:
             ok = await client.connect()
         except (OSError, ModbusException) as err:  # pragma: no cover - pymodbus catches these
             client.close()
             raise WallboxConnectionError(f"cannot connect to {self.host}:{self.port}") from err
+        finally:
+            _OURS.reset(quiet)
         if not ok:
             client.close()
             raise WallboxConnectionError(f"cannot connect to {self.host}:{self.port}")
@@ -250,6 +270,7 @@ class WallboxDriver:
         await self.connect()
         assert self._client is not None
         self.requests += 1
+        quiet = _OURS.set(True)
         try:
             response: ModbusPDU = await getattr(self._client, name)(
                 *args, slave=self.unit_id, **kwargs
@@ -262,6 +283,8 @@ class WallboxDriver:
             raise WallboxTimeoutError(
                 f"no answer from unit {self.unit_id} at {self.host}:{self.port}"
             ) from err
+        finally:
+            _OURS.reset(quiet)
         if response.isError():
             raise WallboxProtocolError(
                 f"unit {self.unit_id} refused {name} (Modbus exception "
