@@ -100,7 +100,8 @@ def test_no_surplus_reason() -> None:
 
 
 def test_min_on_time_then_stop_then_min_off_time() -> None:
-    _, loop = one(min_off_time_s=900.0)
+    # hold_window_s=0: the timers alone (the hold is tested below)
+    _, loop = one(min_off_time_s=900.0, hold_window_s=0.0)
     loop.run(2000, 150)
     d = loop.run(0, 60)["a"]
     assert d.enable
@@ -112,7 +113,7 @@ def test_min_on_time_then_stop_then_min_off_time() -> None:
 
 
 def test_disable_delay_after_min_on_time() -> None:
-    _, loop = one(min_off_time_s=900.0)
+    _, loop = one(min_off_time_s=900.0, hold_window_s=0.0)
     loop.run(2000, 900)
     d = loop.run(0, 90)["a"]
     assert d.enable
@@ -128,6 +129,47 @@ def test_disable_delay_after_min_on_time() -> None:
         codes.append(d.reason.code)
     assert ReasonCode.MIN_OFF_TIME in codes
     assert d.enable
+
+
+def test_hold_rides_through_a_dip_the_long_average_covers() -> None:
+    _, loop = one()
+    loop.run(2000, 1800)
+    # 3 min without any surplus: the 10 min average (from 2000 W) still covers 1380 W
+    for _ in range(6):
+        d = loop.run(0, 30)["a"]
+        assert d.enable
+    assert d.current_a == 6.0
+    assert d.reason.code == ReasonCode.MIN_CURRENT
+    d = loop.run(2000, 60)["a"]
+    assert d.enable
+    assert d.reason.code == ReasonCode.SURPLUS
+
+
+def test_hold_still_stops_when_the_surplus_is_gone() -> None:
+    _, loop = one()
+    loop.run(2000, 1800)
+    stopped_after = None
+    for k in range(1, 60):
+        d = loop.run(0, 30)["a"]
+        if not d.enable:
+            stopped_after = k * 30
+            break
+    assert d.reason.code == ReasonCode.NO_SURPLUS
+    # the 10 min average falls below 1380 W after ~220 s, then the 180 s disable delay
+    assert stopped_after is not None
+    assert stopped_after <= 600
+
+
+def test_no_stop_when_the_surplus_is_back_at_the_end_of_the_delay() -> None:
+    site, loop = one(hold_window_s=0.0)
+    loop.run(2000, 900)
+    loop.run(0, 180)  # disable delay runs out on the next cycle ...
+    d = loop.run(1400, 30)["a"]  # ... but the surplus is back (the average lags)
+    assert d.enable
+    assert d.status == Status.WAITING_DISABLE
+    d = loop.run(0, 30)["a"]  # gone again: stop at once
+    assert not d.enable
+    assert d.reason.code == ReasonCode.NO_SURPLUS
 
 
 def test_bridges_short_dip() -> None:

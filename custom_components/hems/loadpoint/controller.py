@@ -101,7 +101,9 @@ class ReasonCode(StrEnum):
     SURPLUS = "surplus"
     """Charging with surplus. Params: surplus_w, current_a, phases."""
     MIN_CURRENT = "min_current"
-    """min+pv: holding min current (surplus too small). Params: current_a, phases."""
+    """Holding min current: min+pv with too little surplus, or pv riding through a dip
+    while the long average (``hold_window_s``) still covers min power. Params: current_a,
+    phases."""
     NO_SURPLUS = "no_surplus"
     """Not enough surplus to start. Params: surplus_w, needed_w."""
     ENABLE_DELAY = "enable_delay"
@@ -198,6 +200,9 @@ class LoadpointSettings:
     """Time constant of the moving average used for start/stop/phase decisions."""
     phase_smoothing_s: float = 300.0
     """Time constant of the slower moving average used for 1p/3p decisions."""
+    hold_window_s: float = 600.0
+    """Time constant of a long moving average: while it still covers the minimum power,
+    a dip does not stop charging (the car keeps min current; 0 = off)."""
     phase_up_delay_s: float = 120.0
     phase_down_delay_s: float = 180.0
     phase_hysteresis_w: float = 700.0
@@ -205,7 +210,7 @@ class LoadpointSettings:
     phase_up_min_need_kwh: float = 6.0
     """Switch up to 3p only if the vehicle still needs more than this (unknown SoC:
     always)."""
-    sun_factor: float = 0.5
+    sun_factor: float = 1.0
     """Share of the remaining sun hours assumed to run at the 1p maximum when judging
     whether 1p will fill the car today (used when sun_hours_left is known)."""
     min_phase_switch_interval_s: float = 1800.0
@@ -305,6 +310,7 @@ class LoadpointController:
         self._last: Decision | None = None
         self._switch_pauses = False
         self._slow: float | None = None
+        self._hold: float | None = None
         self._total: float | None = None
         self._max_a = self.settings.max_current_a
         self._plan_active = False
@@ -374,14 +380,17 @@ class LoadpointController:
     def _update_ema(self, now: float, value: float) -> float:
         tau = self.settings.smoothing_s
         tau_slow = self.settings.phase_smoothing_s
-        if self._ema is None or self._slow is None or self._ema_t is None:
-            self._ema = self._slow = value
+        if self._ema is None or self._slow is None or self._hold is None or self._ema_t is None:
+            self._ema = self._slow = self._hold = value
         else:
             dt = max(0.0, now - self._ema_t)
             a = 1.0 - math.exp(-dt / tau) if tau > 0 else 1.0
             self._ema += a * (value - self._ema)
             b = 1.0 - math.exp(-dt / tau_slow) if tau_slow > 0 else 1.0
             self._slow += b * (value - self._slow)
+            tau_hold = self.settings.hold_window_s
+            c = 1.0 - math.exp(-dt / tau_hold) if tau_hold > 0 else 1.0
+            self._hold += c * (value - self._hold)
         self._ema_t = now
         return self._ema
 
@@ -864,6 +873,11 @@ class LoadpointController:
         cur = self._current_for(avail, ph, v, max_a)
         min_ph = self.min_power_w(ph, v)
         low = ema < min_ph - s.disable_threshold_w
+        held = False
+        if low and s.hold_window_s > 0 and self._hold is not None and self._hold >= min_ph - _EPS:
+            # A dip, not a lack of surplus: the long average still pays for min current.
+            low = False
+            held = True
         if minpv or battery_state in ("buffer", "buffer_start"):
             self._disable_since = None
             if low or avail < min_ph:
@@ -932,6 +946,19 @@ class LoadpointController:
                     avail,
                     v,
                 )
+            if avail >= min_ph - s.disable_threshold_w:
+                # The surplus is back already (the average lags): no stop now; the timer
+                # runs on, so the next cycle without surplus stops.
+                return self._commit(
+                    now,
+                    True,
+                    cur,
+                    ph,
+                    Status.WAITING_DISABLE,
+                    Reason(ReasonCode.DISABLE_DELAY, {"remaining_s": 0}),
+                    avail,
+                    v,
+                )
             self._disable_since = None
             self._enable_since = None
             code = (
@@ -975,6 +1002,17 @@ class LoadpointController:
                 ph,
                 Status.CHARGING,
                 Reason(ReasonCode.FUSE_LIMIT, {"limit_a": max_a}),
+                avail,
+                v,
+            )
+        if held:
+            return self._commit(
+                now,
+                True,
+                cur,
+                ph,
+                Status.CHARGING,
+                Reason(ReasonCode.MIN_CURRENT, {"current_a": cur, "phases": ph}),
                 avail,
                 v,
             )
