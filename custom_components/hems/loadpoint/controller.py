@@ -681,6 +681,12 @@ class LoadpointController:
     ) -> Decision:
         s = self.settings
         now = site_in.now
+
+        def commit(
+            enable: bool, current: float, phases: int, status: Status, reason: Reason
+        ) -> Decision:
+            return self._commit(now, enable, current, phases, status, reason, avail, v)
+
         minpv = s.mode == ChargeMode.MINPV
         need = self.need_kwh(lp)
         min1 = self.min_power_w(min(allowed), v)
@@ -702,31 +708,19 @@ class LoadpointController:
             need_w = self.min_power_w(ph, v) + s.enable_threshold_w
             if minpv:
                 cur = self._current_for(avail, ph, v, max_a)
-                return self._commit(
-                    now,
+                return commit(
                     True,
                     cur,
                     ph,
                     Status.CHARGING,
                     Reason(ReasonCode.MIN_CURRENT, {"current_a": cur, "phases": ph}),
-                    avail,
-                    v,
                 )
             buffer_start = battery_state == "buffer_start"
             cond = ema >= need_w or buffer_start
             elapsed = self._timer("_enable_since", cond, now)
             if elapsed is None:
                 if plan_reason is not None:
-                    return self._commit(
-                        now,
-                        False,
-                        self._current,
-                        self._phases,
-                        Status.IDLE,
-                        plan_reason,
-                        avail,
-                        v,
-                    )
+                    return commit(False, self._current, self._phases, Status.IDLE, plan_reason)
                 code = (
                     ReasonCode.BATTERY_PRIORITY
                     if battery_state == "priority"
@@ -744,22 +738,12 @@ class LoadpointController:
                 ):
                     code = ReasonCode.PRIORITY
                     params = {"surplus_w": round(self._total)}
-                return self._commit(
-                    now,
-                    False,
-                    self._current,
-                    self._phases,
-                    Status.IDLE,
-                    Reason(code, params),
-                    avail,
-                    v,
-                )
+                return commit(False, self._current, self._phases, Status.IDLE, Reason(code, params))
             off_for = (
                 math.inf if self._last_enable_change is None else now - self._last_enable_change
             )
             if off_for < s.min_off_time_s:
-                return self._commit(
-                    now,
+                return commit(
                     False,
                     self._current,
                     self._phases,
@@ -768,12 +752,9 @@ class LoadpointController:
                         ReasonCode.MIN_OFF_TIME,
                         {"remaining_s": round(s.min_off_time_s - off_for)},
                     ),
-                    avail,
-                    v,
                 )
             if elapsed < s.enable_delay_s - _EPS:
-                return self._commit(
-                    now,
+                return commit(
                     False,
                     self._current,
                     self._phases,
@@ -782,8 +763,6 @@ class LoadpointController:
                         ReasonCode.ENABLE_DELAY,
                         {"remaining_s": round(s.enable_delay_s - elapsed)},
                     ),
-                    avail,
-                    v,
                 )
             self._enable_since = None
             cur = self._current_for(avail, ph, v, max_a)
@@ -792,15 +771,12 @@ class LoadpointController:
                 if buffer_start and ema < need_w
                 else ReasonCode.SURPLUS
             )
-            return self._commit(
-                now,
+            return commit(
                 True,
                 cur,
                 ph,
                 Status.CHARGING,
                 Reason(code, {"surplus_w": round(avail), "current_a": cur, "phases": ph}),
-                avail,
-                v,
             )
 
         # --- enabled: phase decisions first
@@ -810,8 +786,7 @@ class LoadpointController:
         )
         if self._switch_pauses and since_switch < s.phase_switch_duration_s - _EPS:
             cur = self._current_for(avail, ph, v, max_a)
-            return self._commit(
-                now,
+            return commit(
                 True,
                 cur,
                 ph,
@@ -823,8 +798,6 @@ class LoadpointController:
                         "remaining_s": round(s.phase_switch_duration_s - since_switch),
                     },
                 ),
-                avail,
-                v,
             )
         target_ph = ph
         if 1 in allowed and 3 in allowed:
@@ -845,8 +818,7 @@ class LoadpointController:
                 if wait <= _EPS:
                     self._up_since = self._down_since = None
                     cur = self._current_for(avail, target_ph, v, max_a)
-                    return self._commit(
-                        now,
+                    return commit(
                         True,
                         cur,
                         target_ph,
@@ -858,8 +830,6 @@ class LoadpointController:
                                 "remaining_s": round(s.phase_switch_duration_s),
                             },
                         ),
-                        avail,
-                        v,
                     )
                 pending = Reason(
                     ReasonCode.PHASE_SWITCH_DELAY,
@@ -886,18 +856,14 @@ class LoadpointController:
                     if (battery_state in ("buffer", "buffer_start") and not minpv)
                     else ReasonCode.MIN_CURRENT
                 )
-                return self._commit(
-                    now,
+                return commit(
                     True,
                     cur,
                     ph,
                     Status.CHARGING,
                     pending or Reason(code, {"current_a": cur, "phases": ph}),
-                    avail,
-                    v,
                 )
-            return self._commit(
-                now,
+            return commit(
                 True,
                 cur,
                 ph,
@@ -907,8 +873,6 @@ class LoadpointController:
                     ReasonCode.SURPLUS,
                     {"surplus_w": round(avail), "current_a": cur, "phases": ph},
                 ),
-                avail,
-                v,
             )
         # A 3p loadpoint that could go 1p handles low surplus by switching down first.
         if ph == 3 and 1 in allowed and ema >= min1 - s.disable_threshold_w:
@@ -919,8 +883,7 @@ class LoadpointController:
                 math.inf if self._last_enable_change is None else now - self._last_enable_change
             )
             if on_for < s.min_on_time_s - _EPS:
-                return self._commit(
-                    now,
+                return commit(
                     True,
                     cur,
                     ph,
@@ -929,12 +892,9 @@ class LoadpointController:
                         ReasonCode.MIN_ON_TIME,
                         {"remaining_s": round(s.min_on_time_s - on_for)},
                     ),
-                    avail,
-                    v,
                 )
             if elapsed < s.disable_delay_s - _EPS:
-                return self._commit(
-                    now,
+                return commit(
                     True,
                     cur,
                     ph,
@@ -943,21 +903,16 @@ class LoadpointController:
                         ReasonCode.DISABLE_DELAY,
                         {"remaining_s": round(s.disable_delay_s - elapsed)},
                     ),
-                    avail,
-                    v,
                 )
             if avail >= min_ph - s.disable_threshold_w:
                 # The surplus is back already (the average lags): no stop now; the timer
                 # runs on, so the next cycle without surplus stops.
-                return self._commit(
-                    now,
+                return commit(
                     True,
                     cur,
                     ph,
                     Status.WAITING_DISABLE,
                     Reason(ReasonCode.DISABLE_DELAY, {"remaining_s": 0}),
-                    avail,
-                    v,
                 )
             self._disable_since = None
             self._enable_since = None
@@ -966,15 +921,12 @@ class LoadpointController:
                 if battery_state == "priority"
                 else ReasonCode.NO_SURPLUS
             )
-            return self._commit(
-                now,
+            return commit(
                 False,
                 cur,
                 ph,
                 Status.IDLE,
                 Reason(code, {"surplus_w": round(ema), "needed_w": round(min_ph)}),
-                avail,
-                v,
             )
         if (
             lp.charging is False
@@ -982,42 +934,22 @@ class LoadpointController:
             and self._last_enable_change is not None
             and now - self._last_enable_change > 120
         ):
-            return self._commit(
-                now,
-                True,
-                cur,
-                ph,
-                Status.COMPLETE,
-                Reason(ReasonCode.VEHICLE_FULL),
-                avail,
-                v,
-            )
+            return commit(True, cur, ph, Status.COMPLETE, Reason(ReasonCode.VEHICLE_FULL))
         if pending is not None:
-            return self._commit(now, True, cur, ph, Status.CHARGING, pending, avail, v)
+            return commit(True, cur, ph, Status.CHARGING, pending)
         if cur >= max_a - _EPS and max_a < s.max_current_a - _EPS:
-            return self._commit(
-                now,
-                True,
-                cur,
-                ph,
-                Status.CHARGING,
-                Reason(ReasonCode.FUSE_LIMIT, {"limit_a": max_a}),
-                avail,
-                v,
+            return commit(
+                True, cur, ph, Status.CHARGING, Reason(ReasonCode.FUSE_LIMIT, {"limit_a": max_a})
             )
         if held:
-            return self._commit(
-                now,
+            return commit(
                 True,
                 cur,
                 ph,
                 Status.CHARGING,
                 Reason(ReasonCode.MIN_CURRENT, {"current_a": cur, "phases": ph}),
-                avail,
-                v,
             )
-        return self._commit(
-            now,
+        return commit(
             True,
             cur,
             ph,
@@ -1026,8 +958,6 @@ class LoadpointController:
                 ReasonCode.SURPLUS,
                 {"surplus_w": round(avail), "current_a": cur, "phases": ph},
             ),
-            avail,
-            v,
         )
 
 
